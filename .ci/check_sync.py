@@ -1,0 +1,19 @@
+"Fail if `nbdev-export` or `nbdev-clean` would change any file: the library must be exported from clean notebooks."
+import hashlib, subprocess, sys
+from pathlib import Path
+
+def snapshot():
+    files = [*Path('image_to_vec').rglob('*.py'), *Path('nbs').rglob('*.ipynb')]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if '.ipynb_checkpoints' not in str(f)}
+
+bin_ = Path(sys.executable).parent
+before = snapshot()
+subprocess.run([bin_/'nbdev-export'], check=True)
+subprocess.run([bin_/'nbdev-clean'], check=True)
+after = snapshot()
+changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+if changed:
+    print("Out of sync: nbdev-export / nbdev-clean changed these files (they are updated now; commit them):")
+    for c in changed: print("  ", c)
+    sys.exit(1)
+print(f"ok: {len(after)} files; library matches the notebooks and the notebooks are clean")
