@@ -30,7 +30,7 @@ check: $(STAMP)
 	$(BIN)/python .ci/check_sync.py
 
 nbtest: $(STAMP)
-	$(BIN)/nbdev-proc-nbs >/dev/null
+	$(BIN)/python .ci/proc_docs.py
 	$(BIN)/nbdev-test --n-workers 2
 
 pytest: $(STAMP) browser-deps
@@ -55,7 +55,7 @@ demo: $(STAMP)
 	fi
 
 docs: $(STAMP)
-	$(BIN)/nbdev-proc-nbs
+	$(BIN)/python .ci/proc_docs.py
 	@if command -v quarto >/dev/null 2>&1; then $(BIN)/nbdev-docs; \
 	else echo "quarto is not on PATH: install it from https://quarto.org/docs/get-started/ then rerun 'make docs'."; \
 	     echo "The notebooks were pre-processed into _proc/ (nbdev-proc-nbs) and are ready for quarto."; exit 1; fi
