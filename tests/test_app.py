@@ -1,5 +1,5 @@
 "Headless tests of the search app: build it on a tiny index and drive it as a user would."
-import datetime, functools, http.server, io, threading
+import datetime, functools, html, http.server, io, threading
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from image_to_vec.core import make_toy_collection, load_image, toy_image
@@ -88,9 +88,13 @@ def test_scraped_text_is_escaped(toy):
     app.search_id(cat['id'][0])
     assert '&lt;script&gt;' in app.query_info.value and '<script>' not in app.query_info.value
     assert 'Jan &lt;i&gt;van&lt;/i&gt; Eyck' in app.query_info.value
-    app.search_id(cat['id'][1])                                              # the evil one among the results?
+    # a copy of the item with markup: it is result #1 (its own duplicate), so its caption is surely checked
+    app.search_image((d/'toy'/cat['path'][0]).read_bytes(), 'copy.jpg')
+    assert app.duplicate == cat['id'][0] and app.results['id'].iloc[0] == cat['id'][0]
+    cap = app.captions[0]
+    assert html.escape(EVIL) in cap and 'Jan &lt;i&gt;van&lt;/i&gt; Eyck' in cap and '&lt;' in cap
     caps = ''.join(app.captions)
-    assert '<script>' not in caps and '<b>bold</b>' not in caps and '<i>van' not in caps
+    assert '<script' not in caps and '<b>bold</b>' not in caps and '<i>van' not in caps
     html_widgets = [app.query_info, app.status] + [c.children[1] for c in app.grid.children]
     for row in app.predictions.children: html_widgets += [w for w in getattr(row, 'children', [row]) if hasattr(w, 'value') and isinstance(w.value, str)]
     assert not any('<script' in w.value for w in html_widgets)

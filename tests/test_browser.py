@@ -2,8 +2,8 @@
 
 They use the system Chromium (Debian `chromium`) through Playwright for Python (no Playwright browser download), and
 skip cleanly when Chromium, Playwright or JupyterLab is missing. Screenshots go to `tests/browser/artifacts/`.
-Set `I2V_BROWSER_INDEX=INDEX_DIR` to run them on a saved index of your own (that is how the docs' screenshots of a
-real collection were taken)."""
+Set `I2V_BROWSER_INDEX=INDEX_DIR` to run them on a saved index of your own; `tests/browser/docs_screenshots.py` does
+that to retake the docs' screenshots of a real collection (`nbs/images/`)."""
 import json, os, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import numpy as np, pytest
@@ -65,7 +65,7 @@ def test_i2v_map_page_offline(toy_index, browser):
     r = subprocess.run([str(Path(sys.executable).parent/'i2v'), 'map', '--index', str(index), '--out', str(out)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    page = browser.new_page(viewport={'width': 900, 'height': 700})
+    page = browser.new_page(viewport={'width': 900, 'height': 900})   # the page's figure is 800 px high
     outside = []
     def route(rt):
         if rt.request.url.startswith(('file:', 'data:', 'blob:')): return rt.continue_()
@@ -78,8 +78,10 @@ def test_i2v_map_page_offline(toy_index, browser):
     assert n == len(cat)
     assert page.evaluate("document.querySelectorAll('.js-plotly-plot canvas').length") > 0
     assert 'WebGL is not supported' not in page.inner_text('body')
+    box = page.locator('.js-plotly-plot').bounding_box()
+    assert box['height'] >= 700 and box['y'] + box['height'] <= 900   # the whole figure fits: nothing cropped
     ART.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=ART/'map.png')
+    page.locator('.js-plotly-plot').screenshot(path=ART/'map.png')
     page.close()
     assert outside == []
     assert _coloured_pixels(ART/'map.png', box=(0, 60, 700, 700)) > 3 * len(cat)   # the points are drawn
