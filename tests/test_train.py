@@ -42,3 +42,17 @@ def test_image_training_runs_and_unknown_target_is_clear(toy, tmp_path):
     with pytest.raises(ValueError, match="unknown target 'painter'"): train_encoder(cat, d, 'style,painter', cached_features=True)
     with pytest.raises(CliError, match="unknown target 'painter'"):
         i2v_train(str(d/'catalog.parquet'), str(d), 'style,painter', out=str(tmp_path/'x'), cached_features=True)
+
+def test_tta_training_keeps_flip_features_in_the_model(toy, tmp_path, monkeypatch):
+    monkeypatch.setenv('I2V_CACHE', str(tmp_path/'cache'))
+    d, cat = toy
+    enc, learn, info = train_encoder(cat, d, 'style', out=tmp_path/'m', epochs=3, cached_features=True, pretrained=False,
+                                     img_size=48, hidden=0, dim=16, progress=False, min_count=2, tta=True)
+    assert info['tta'] and enc.features.tta
+    assert len([p for p in (tmp_path/'cache'/'features').iterdir()]) == 2   # plain + mirrored view cached apart
+    e = Embedder.from_model(tmp_path/'m'); assert e.encoder.features.tta
+    from image_to_vec.features import cached_features
+    paths = [d/p for p in cat['path'][:5]]
+    f, _, _ = cached_features(paths, enc.features, progress=False)   # the features training saw
+    assert np.allclose(e(paths), e.embed_features(f), atol=1e-4)   # the saved model embeds raw images the same way
+    with pytest.raises(ValueError, match='needs cached_features'): train_encoder(cat, d, 'style', tta=True, pretrained=False)
