@@ -23,13 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason='no chromium on PATH (apt-get install chromium chromium-driver)'),
               pytest.mark.skipif(pw is None, reason='playwright (Python) is not installed')]
 
-def colour_features(paths, bins=4):
-    "A cheap stand-in embedding (normalised RGB histograms)."
-    out = []
-    for p in paths:
-        a = np.asarray(load_image(p), dtype=np.uint8).reshape(-1, 3) // (256 // bins)
-        out.append(np.sqrt(np.bincount(a[:, 0]*bins*bins + a[:, 1]*bins + a[:, 2], minlength=bins**3).astype('float32')))
-    e = np.stack(out); return e / np.linalg.norm(e, axis=1, keepdims=True)
+from image_to_vec.core import colour_histogram as colour_features   # a network-free stand-in embedding
 
 @pytest.fixture(scope='module')
 def toy_index(tmp_path_factory):

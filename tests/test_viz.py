@@ -6,13 +6,7 @@ from image_to_vec.core import make_toy_collection, load_image
 from image_to_vec.search import ImageIndex
 from image_to_vec import viz
 
-def colour_features(paths, bins=4):
-    "A cheap stand-in embedding (normalised RGB histograms): no network needed."
-    out = []
-    for p in paths:
-        a = np.asarray(load_image(p), dtype=np.uint8).reshape(-1, 3) // (256 // bins)
-        out.append(np.sqrt(np.bincount(a[:, 0]*bins*bins + a[:, 1]*bins + a[:, 2], minlength=bins**3).astype('float32')))
-    e = np.stack(out); return e / np.linalg.norm(e, axis=1, keepdims=True)
+from image_to_vec.core import colour_histogram as colour_features   # a network-free stand-in embedding
 
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
