@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import CliError
-from .search import ImageIndex, IndexLoadError, exact_knn, l2_normalize, warm_up
+from .search import ImageIndex, IndexLoadError, exact_knn, l2_normalize, warm_up, _read_table
 
 # %% auto #0
 __all__ = ['map_at_r', 'vote_matrix', 'target_scores', 'latency', 'evaluate_index', 'to_markdown', 'i2v_eval']
@@ -158,8 +158,7 @@ def i2v_eval(index:str=None, # index folder (required)
     except IndexLoadError as e: raise CliError(str(e)) from e
     q = None
     if queries:
-        if not Path(queries).exists(): raise CliError(f"no such file: {queries}")
-        q = pd.read_csv(queries) if str(queries).endswith(('.csv', '.tsv')) else pd.read_parquet(queries)
+        q = _read_table(queries)
         images = images or Path(queries).resolve().parent
     tg = [t.strip() for t in targets.split(',')] if targets else None
     try: res = evaluate_index(idx, queries=q, images_root=images, targets=tg, k=k)
