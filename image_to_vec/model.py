@@ -15,12 +15,16 @@ import torch.nn.functional as F
 from .backbone import create_backbone, module_fingerprint, Backbone
 
 # %% auto #0
-__all__ = ['FEATURE_KINDS', 'IGNORE', 'FORMAT', 'FORMAT_VERSION', 'FeatureNet', 'EmbedHead', 'Encoder', 'create_encoder',
-           'masked_ce', 'EncoderLoss', 'ModelFormatError', 'encoder_config', 'encoder_fingerprint', 'save_encoder',
-           'read_config', 'load_encoder']
+__all__ = ['FEATURE_KINDS', 'IGNORE', 'FORMAT', 'FORMAT_VERSION', 'FeatureNet', 'FeatureTrunk', 'FeatureTail', 'EmbedHead',
+           'Encoder', 'create_encoder', 'masked_ce', 'EncoderLoss', 'ModelFormatError', 'encoder_config',
+           'encoder_fingerprint', 'save_encoder', 'read_config', 'load_encoder']
 
 # %% ../nbs/21_model.ipynb #146f44d6
 FEATURE_KINDS = ('pool', 'stats')
+
+def _moments(t):
+    "Per-channel mean and standard deviation of a feature map `[B,C,H,W]` (std 0 for 1x1 maps)."
+    return [t.mean((2, 3)), t.std((2, 3)) if t.shape[2] * t.shape[3] > 1 else torch.zeros_like(t[:, :, 0, 0])]
 
 class FeatureNet(nn.Module):
     "Backbone + pooling: a normalised batch `[B,3,S,S]` -> features `[B, feat_dim]`."
@@ -34,6 +38,7 @@ class FeatureNet(nn.Module):
             raise ValueError(f"feature kind 'stats' needs a timm backbone with forward_intermediates; {backbone.arch} has none")
         self.backbone,self.kind,self.tta,self.mirror = backbone,kind,bool(tta),bool(mirror)
         self.feat_dim = backbone.feat_dim if kind == 'pool' else self._probe_dim()
+    cache_dtype = np.float32  # how the feature cache stores these features
     def views(self)->list:
         "The single-view nets whose features `self` averages: `[self]`, or the plain and the mirrored view under `tta`."
         if not self.tta: return [self]
@@ -47,14 +52,75 @@ class FeatureNet(nn.Module):
         with torch.no_grad(): return self._stats(torch.zeros(1, 3, s, s)).shape[1]
     def _stats(self, x):
         last, inter = self.backbone.model.forward_intermediates(x)
-        sd = lambda t: t.std((2, 3)) if t.shape[2] * t.shape[3] > 1 else torch.zeros_like(t[:, :, 0, 0])  # 1x1 maps: 0
-        moms = [last.mean((2, 3)), sd(last)]
-        for t in inter: moms += [t.mean((2, 3)), sd(t)]
-        return torch.cat(moms, 1)
+        return torch.cat([m for t in (last, *inter) for m in _moments(t)], 1)
     def _one(self, x): return self.backbone(x) if self.kind == 'pool' else self._stats(x)
     def forward(self, x):
         if self.tta: return (self._one(x) + self._one(x.flip(3))) / 2
         return self._one(x.flip(3) if self.mirror else x)
+
+# %% ../nbs/21_model.ipynb #5ba04dd9
+def _efficientnet(backbone:Backbone):
+    "The timm EfficientNet-family model inside `backbone`, or a clear error."
+    m = backbone.model
+    if not all(hasattr(m, a) for a in ('conv_stem', 'bn1', 'blocks', 'conv_head', 'bn2', 'stage_ends')):
+        raise ValueError(f"tuning the last stages on cached activations needs a timm EfficientNet-family backbone "
+                         f"(conv_stem, blocks, conv_head); {backbone.arch} is not one")
+    return m
+
+def _cut(m, tune_last:int)->int:
+    n = len(m.blocks)
+    if not 1 <= int(tune_last) <= n: raise ValueError(f"tune_last must be between 1 and {n} (the backbone's stages), got {tune_last}")
+    return n - int(tune_last)
+
+class FeatureTrunk(FeatureNet):
+    "The frozen first stages of `net`: a batch `[B,3,S,S]` -> `[B, C*H*W + n_stats]`, their last map flattened + their stage statistics."
+    cache_dtype = np.float16
+    def __init__(self, net:FeatureNet, # the full feature net
+                 tune_last:int, # stages left to the `FeatureTail`
+                 mirror:bool=False, # activations of the mirrored image
+                ):
+        nn.Module.__init__(self)
+        m = _efficientnet(net.backbone)
+        self.backbone,self.kind,self.tta,self.mirror,self.cut = net.backbone,net.kind,False,bool(mirror),_cut(m, tune_last)
+        s = self.backbone.cfg['img_size']
+        with torch.no_grad(): x, st = self.run(torch.zeros(1, 3, s, s))
+        self.map_shape,self.n_stats = tuple(x.shape[1:]),st.shape[1]
+        self.feat_dim = math.prod(self.map_shape) + self.n_stats
+    def views(self)->list: return [self]
+    def run(self, x)->tuple:
+        "`(last frozen map, stats of the frozen stages [B, n_stats])`."
+        m = self.backbone.model; x = m.bn1(m.conv_stem(x)); ends = set(m.stage_ends); moms = []
+        if 0 in ends and self.kind == 'stats': moms += _moments(x)
+        for i in range(self.cut):
+            x = m.blocks[i](x)
+            if i + 1 in ends and self.kind == 'stats': moms += _moments(x)
+        return x, torch.cat(moms, 1) if moms else x.new_zeros(len(x), 0)
+    def _one(self, x):
+        x, st = self.run(x)
+        return torch.cat([x.flatten(1), st], 1)
+
+class FeatureTail(nn.Module):
+    "The trainable last stages of `net`: `FeatureTrunk` output -> `net`'s features `[B, feat_dim]`."
+    def __init__(self, net:FeatureNet, tune_last:int):
+        super().__init__()
+        m = _efficientnet(net.backbone); cut = _cut(m, tune_last); tr = FeatureTrunk(net, tune_last)
+        self.kind,self.map_shape,self.n_stats,self.feat_dim = net.kind,tr.map_shape,tr.n_stats,net.feat_dim
+        self.blocks = nn.ModuleList(m.blocks[cut:])  # the backbone's own modules: training them tunes `net`
+        self.conv_head,self.bn2 = m.conv_head,m.bn2
+        self.ends = {e - cut for e in m.stage_ends if e > cut}
+    def unflatten(self, a)->tuple:
+        "Trunk output -> `(map [B,C,H,W], frozen stats [B, n_stats])`."
+        n = math.prod(self.map_shape)
+        return a[:, :n].reshape(len(a), *self.map_shape), a[:, n:]
+    def forward_map(self, x, st):
+        moms = []
+        for i, b in enumerate(self.blocks):
+            x = b(x)
+            if i + 1 in self.ends and self.kind == 'stats': moms += _moments(x)
+        x = self.bn2(self.conv_head(x))
+        if self.kind == 'pool': return x.mean((2, 3))
+        return torch.cat([*_moments(x), st, *moms], 1)
+    def forward(self, a): return self.forward_map(*self.unflatten(a.float()))
 
 # %% ../nbs/21_model.ipynb #0f42943d
 class EmbedHead(nn.Module):

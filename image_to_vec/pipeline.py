@@ -122,6 +122,7 @@ def run_pipeline(out, # output folder (see the layout above)
                  weights=None, # local backbone weights file
                  feature_kind:str='pool', # frozen features: 'pool', or 'stats' (adds style statistics; with `cached_features`)
                  tta:bool=False, # average features with the mirror image's (with `cached_features`)
+                 tune_last:int=0, # also tune the backbone's last N stages on cached activations (with `cached_features`)
                  form:str='painting', # WGA forms to keep
                  rate:float=2.0, # scrape: requests per second
                  download_rate:float=4.0, # download: images per second (0: no limit)
@@ -166,11 +167,12 @@ def run_pipeline(out, # output folder (see the layout above)
     ts = _targets(coll, targets, log)
 
     from image_to_vec.train import train_encoder
-    ktr = _key('train', kdata, ts, epochs, contrastive, cached_features, arch, str(weights)) if (feature_kind, tta) == ('pool', False) \
-          else _key('train', kdata, ts, epochs, contrastive, cached_features, arch, str(weights), feature_kind, tta)
+    opt = (feature_kind, tta) + ((tune_last,) if tune_last else ())  # keys of runs without these options stay as they were
+    ktr = _key('train', kdata, ts, epochs, contrastive, cached_features, arch, str(weights), *(opt if opt != ('pool', False) else ()))
     st.run('train', ktr, lambda: (out/'model'/'config.json').is_file() and (out/'model'/'weights.safetensors').is_file(),
            lambda: train_encoder(out/'collection.parquet', root, ts, out=out/'model', epochs=epochs, contrastive=contrastive,
-                                 cached_features=cached_features, arch=arch, weights=weights, feature_kind=feature_kind, tta=tta))
+                                 cached_features=cached_features, arch=arch, weights=weights, feature_kind=feature_kind, tta=tta,
+                                 tune_last=tune_last))
 
     from image_to_vec.embed import Embedder, embed_catalog
     kem = _key('embed', ktr); E = out/'embed'
@@ -230,6 +232,7 @@ def i2v_pipeline(out:str='data/wga', # output folder for every stage
                  weights:str=None, # local backbone weights file
                  feature_kind:str='pool', # with --cached-features: 'pool', or 'stats' (adds style statistics)
                  tta:bool=False, # with --cached-features: average features with the mirror image's
+                 tune_last:int=0, # with --cached-features: also fine-tune the backbone's last N stages on cached activations
                  form:str='painting', # WGA forms to keep (comma-separated, or 'all')
                  rate:float=2.0, # scraping: at most this many pages per second
                  download_rate:float=4.0, # downloading: at most this many images per second (0: no limit)
@@ -241,11 +244,12 @@ def i2v_pipeline(out:str='data/wga', # output folder for every stage
     "Run everything: scrape, download, train, embed, index, evaluate — each stage resumable — then an example search."
     if limit is not None and limit < 1: raise CliError(f"--limit must be at least 1 (got {limit})")
     if catalog is not None and limit is not None: raise CliError("--limit applies to scraping WGA, not to --catalog")
-    if (feature_kind != 'pool' or tta) and not cached_features: raise CliError("--feature-kind and --tta need --cached-features")
+    if (feature_kind != 'pool' or tta or tune_last) and not cached_features:
+        raise CliError("--feature-kind, --tta and --tune-last need --cached-features")
     fs = [f.strip() for f in force.split(',')] if force else []
     res = run_pipeline(out, base_url=base_url, limit=limit, catalog=catalog, images=images, targets=targets, epochs=epochs,
                        contrastive=contrastive, cached_features=cached_features, arch=arch, weights=weights,
-                       feature_kind=feature_kind, tta=tta, form=form,
+                       feature_kind=feature_kind, tta=tta, tune_last=tune_last, form=form,
                        rate=rate, download_rate=download_rate, workers=workers, k=k, query=query, force=fs)
     print(pipeline_summary(res))
     return 0

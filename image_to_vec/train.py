@@ -11,15 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
+import torch.nn.functional as F
 from fastai.vision.all import Learner, Metric, DataLoaders, DataLoader, params, Adam, ProgressCallback
 from fastcore.script import CliError
-from .model import (Encoder, EncoderLoss, IGNORE, create_encoder, save_encoder, ModelFormatError)
+from .model import (Encoder, EncoderLoss, IGNORE, create_encoder, save_encoder, ModelFormatError,
+                               FeatureTrunk, FeatureTail)
 from .data import catalog_targets, author_split, make_vocabs, encode_labels, encoder_dls
 from . import features as _features
 
 # %% auto #0
-__all__ = ['TargetAccuracy', 'target_metrics', 'encoder_learner', 'class_weights', 'feature_learner', 'train_encoder',
-           'i2v_train']
+__all__ = ['TargetAccuracy', 'target_metrics', 'encoder_learner', 'class_weights', 'feature_learner', 'TailHead', 'tail_learner',
+           'train_encoder', 'i2v_train']
 
 # %% ../nbs/23_train.ipynb #51bba5cd
 class TargetAccuracy(Metric):
@@ -104,6 +107,60 @@ def feature_learner(encoder:Encoder, # its `head` is trained; the backbone is no
     loss = EncoderLoss(ts, contrastive, _positives(ts, positives), ce, cw)
     return Learner(dls, encoder.head, loss_func=loss, metrics=target_metrics(ts), wd=wd, **kwargs)
 
+# %% ../nbs/23_train.ipynb #e52f88ef
+class _ActDS(torch.utils.data.Dataset):
+    "Cached activations, one array per view; `random_view` draws a view per item (flip augmentation)."
+    def __init__(self, views:list, y, random_view:bool=False):
+        self.views,self.y,self.random_view = views,torch.as_tensor(np.asarray(y), dtype=torch.long),random_view
+    def __len__(self): return len(self.y)
+    def __getitem__(self, i):
+        v = int(torch.randint(len(self.views), ())) if self.random_view else 0
+        return (torch.from_numpy(np.asarray(self.views[v][i])), *self.y[i])
+
+class TailHead(nn.Module):
+    "`FeatureTail` -> `EmbedHead`, trained by `tail_learner`; in training, a random crop of the activation map (resized back) with probability `crop`."
+    def __init__(self, tail:FeatureTail, head, crop:float=0.5, min_scale:float=0.7,
+                 freeze_bn:bool=True, # keep the tail's batch-norm statistics (its affine weights still train)
+                ):
+        super().__init__(); self.tail,self.head,self.crop,self.min_scale,self.freeze_bn = tail,head,crop,min_scale,freeze_bn
+    def train(self, mode:bool=True):
+        super().train(mode)
+        if mode and self.freeze_bn:
+            for m in self.tail.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
+        return self
+    def forward(self, a):
+        x, st = self.tail.unflatten(a.float())
+        if self.training and self.crop and float(torch.rand(())) < self.crop:
+            H, W = x.shape[2:]
+            h, w = (int(torch.randint(max(1, round(s * self.min_scale)), s + 1, ())) for s in (H, W))
+            t, l = int(torch.randint(H - h + 1, ())), int(torch.randint(W - w + 1, ()))
+            x = F.interpolate(x[:, :, t:t + h, l:l + w], size=(H, W), mode='bilinear', align_corners=False)
+        return self.head(self.tail.forward_map(x, st))
+
+def tail_learner(encoder:Encoder, # its backbone's last `tune_last` stages and its `head` are trained
+                 tune_last:int, # backbone stages to tune (see `model.FeatureTail`)
+                 a_train:list, y_train, # `FeatureTrunk` activations, one `[n, A]` array per view, and labels `[n, n_targets]`
+                 a_valid, y_valid, # validation activations (one array) and labels
+                 contrastive:float=0.1, positives:str='style', ce:float=1., class_weighted:bool=False,
+                 bs:int=64, wd:float=1e-2,
+                 crop:float=0.5, # probability of a random crop of the activation map
+                 **kwargs)->Learner:
+    "A fastai `Learner` training the last `tune_last` backbone stages and `encoder.head` on cached activations."
+    ts, tail = encoder.targets, FeatureTail(encoder.features, tune_last)
+    rows = np.unique(np.linspace(0, len(y_train) - 1, min(len(y_train), 2048)).astype(int))
+    tail.eval()
+    with torch.no_grad():
+        encoder.head.set_norm(torch.cat([tail(torch.from_numpy(np.asarray(a_train[0][rows[i:i + 256]])))
+                                         for i in range(0, len(rows), 256)]))
+    dls = DataLoaders(DataLoader(_ActDS(a_train, y_train, True), bs=bs, shuffle=True, drop_last=len(y_train) > bs),
+                      DataLoader(_ActDS([a_valid], y_valid), bs=256), device='cuda' if torch.cuda.is_available() else 'cpu')
+    dls.n_inp = 1
+    cw = class_weights(np.asarray(y_train), encoder.vocabs) if class_weighted else None
+    loss = EncoderLoss(ts, contrastive, _positives(ts, positives), ce, cw)
+    return Learner(dls, TailHead(tail, encoder.head, crop), loss_func=loss, metrics=target_metrics(ts), wd=wd,
+                   splitter=lambda m: [params(m.tail), params(m.head)], **kwargs)
+
 # %% ../nbs/23_train.ipynb #ec0f8af8
 def _quiet(learn, progress:bool):
     "No progress bar nor per-epoch table unless `progress`."
@@ -115,7 +172,7 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
                   images_root, # folder `path` is relative to
                   targets='style,period,type,school', # label columns, one head each
                   out=None, # model folder to write (None: don't save)
-                  epochs:int=None, # default: 30 on cached features, 5 on images
+                  epochs:int=None, # default: 30 on cached features (12 with `tune_last`), 5 on images
                   contrastive:float=0.1, # λ, weight of SupCon on the embedding
                   cached_features:bool=False, # freeze the backbone, train the head on cached features (fast on CPU)
                   arch:str='tf_efficientnet_lite0', weights:str=None, pretrained:bool=True,
@@ -126,26 +183,41 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
                   progress:bool=True, # progress bars and the per-epoch table
                   feature_cache=None, # feature cache folder (default: `features.cache_dir('features')`)
                   tta:bool=False, # features averaged over each image and its mirror image, in training and in the saved model
+                  tune_last:int=0, # with `cached_features`: also tune the backbone's last N stages on cached activations
                  )->tuple:
     "Train an encoder on a catalog; returns `(encoder, learner, info)` and writes the model folder `out`."
     t0 = time.time()
     df, ts = catalog_targets(catalog, targets)
     torch.manual_seed(seed); np.random.seed(seed)
+    if tune_last and not cached_features:
+        raise ValueError("tune_last trains on cached activations: use it with cached_features=True "
+                         "(without cached features the whole backbone is fine-tuned)")
     if cached_features:
         tr, va = author_split(df, valid_pct, seed)
         vocabs = make_vocabs(df.iloc[tr], ts, min_count)
         enc = create_encoder(vocabs, arch, pretrained, weights, feature_kind, dim, hidden, img_size=img_size, tta=tta)
         paths = [Path(images_root)/p for p in df['path']]
-        f, ok, fails = _features.cached_features(paths, enc.features, cache=feature_cache, progress=progress, names=list(df['path']))
+        nets = [FeatureTrunk(enc.features, tune_last, mirror=m) for m in (False, True)] if tune_last else [enc.features]
+        got = [_features.cached_features(paths, n, cache=feature_cache, progress=progress, names=list(df['path'])) for n in nets]
+        f, ok, fails = got[0]
+        if any(not np.array_equal(ok, g[1]) for g in got[1:]): raise RuntimeError("the plain and mirrored views disagree on which images load")
         for i, e in fails[:10]: print(f"skipped unreadable image: {e}")
         if fails: print(f"skipped {len(fails)} unreadable image(s) of {len(df)}")
         pos = np.full(len(df), -1); pos[ok] = np.arange(len(ok))
         tr, va = tr[pos[tr] >= 0], va[pos[va] >= 0]
         y = encode_labels(df, vocabs)
-        learn = feature_learner(enc, f[pos[tr]], y[tr], f[pos[va]], y[va], contrastive, positives, ce, class_weighted, bs=bs or 256)
+        lr = lr or 3e-3
+        if tune_last:
+            learn = tail_learner(enc, tune_last, [g[0][pos[tr]] for g in got], y[tr], f[pos[va]], y[va], contrastive, positives,
+                                 ce, class_weighted, bs=bs or 64)
+            lrs = slice(lr / 10, lr)  # the tuned stages learn at a tenth of the head's rate
+        else:
+            learn = feature_learner(enc, f[pos[tr]], y[tr], f[pos[va]], y[va], contrastive, positives, ce, class_weighted, bs=bs or 256)
+            lrs = lr
+        del got, f
         with warnings.catch_warnings(), _quiet(learn, progress):
             warnings.simplefilter('ignore')
-            learn.fit_one_cycle(epochs or 30, lr or 3e-3)
+            learn.fit_one_cycle(epochs or (12 if tune_last else 30), lrs)
     else:
         if tta: raise ValueError("tta (flip-averaged features) needs cached_features=True (a frozen backbone)")
         bb_cfg = create_encoder({}, arch, False, None, 'pool', img_size=img_size).cfg
@@ -160,7 +232,7 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
     names = [m.name for m in learn.metrics]
     metrics = dict(zip(['train_loss', 'valid_loss', *names], [float(v) for v in vals]))
     info = dict(targets=ts, n_train=int(len(tr)), n_valid=int(len(va)), epochs=epochs, contrastive=contrastive,
-                cached_features=cached_features, tta=tta, seconds=round(time.time() - t0, 1), metrics=metrics)
+                cached_features=cached_features, tta=tta, tune_last=tune_last, seconds=round(time.time() - t0, 1), metrics=metrics)
     if out is not None: save_encoder(enc, out, extra=dict(training=info))
     return enc, learn, info
 
@@ -169,7 +241,7 @@ def i2v_train(catalog:str=None, # catalog table (.parquet or .csv) with `path` +
               images:str=None, # image root that `path` is relative to
               targets:str='style,period,type,school', # comma-separated label columns, one head each
               out:str='data/model', # model folder to write
-              epochs:int=None, # default: 30 with --cached-features, else 5
+              epochs:int=None, # default: 30 with --cached-features (12 with --tune-last), else 5
               contrastive:float=0.1, # λ, weight of the SupCon term (0: cross-entropy only)
               cached_features:bool=False, # freeze the backbone and train on cached features (fast on CPU)
               arch:str='tf_efficientnet_lite0', # backbone (timm or torchvision name)
@@ -182,6 +254,7 @@ def i2v_train(catalog:str=None, # catalog table (.parquet or .csv) with `path` +
               min_count:int=5, # rarer classes fold into "other"
               seed:int=42,
               tta:bool=False, # average each image's features with its mirror image's (with --cached-features; the model keeps it)
+              tune_last:int=0, # with --cached-features: also fine-tune the backbone's last N stages on cached activations (e.g. 2)
              ):
     "Train an encoder (backbone → L2 embedding + one head per target) and save it as a model folder."
     for k, v in dict(catalog=catalog, images=images).items():
@@ -191,7 +264,7 @@ def i2v_train(catalog:str=None, # catalog table (.parquet or .csv) with `path` +
     try:
         enc, learn, info = train_encoder(catalog, images, targets, out, epochs, contrastive, cached_features, arch, weights,
                                          feature_kind=feature_kind, dim=dim, lr=lr, bs=bs, valid_pct=valid_pct, seed=seed,
-                                         min_count=min_count, tta=tta)
+                                         min_count=min_count, tta=tta, tune_last=tune_last)
     except (ValueError, FileNotFoundError, ModelFormatError) as e: raise CliError(str(e)) from None
     print(f"saved {out}: " + ', '.join(f"{k} {v:.3f}" for k, v in info['metrics'].items()) + f" ({info['seconds']}s)")
     return 0

@@ -56,3 +56,30 @@ def test_tta_training_keeps_flip_features_in_the_model(toy, tmp_path, monkeypatc
     f, _, _ = cached_features(paths, enc.features, progress=False)   # the features training saw
     assert np.allclose(e(paths), e.embed_features(f), atol=1e-4)   # the saved model embeds raw images the same way
     with pytest.raises(ValueError, match='needs cached_features'): train_encoder(cat, d, 'style', tta=True, pretrained=False)
+
+def test_tune_last_from_the_cli(toy, tmp_path, monkeypatch, capsys):
+    "`i2v train --tune-last`: bad images skipped and named; the saved model embeds raw images as its tuned layers compute."
+    monkeypatch.setenv('I2V_CACHE', str(tmp_path/'cache'))
+    d, cat = toy
+    imgs = tmp_path/'imgs'; sub = cat[:36]
+    for p in sub['path']: (imgs/p).parent.mkdir(exist_ok=True, parents=True); (imgs/p).write_bytes((d/p).read_bytes())
+    (imgs/sub['path'].iloc[1]).write_bytes(b'GIF89a truncated')
+    sub.to_parquet(tmp_path/'cat.parquet')
+    assert i2v_train(str(tmp_path/'cat.parquet'), str(imgs), 'style', out=str(tmp_path/'m'), epochs=2, cached_features=True,
+                     tune_last=1, min_count=1) == 0
+    out = capsys.readouterr().out
+    assert 'skipped 1 unreadable image' in out and sub['path'].iloc[1] in out
+    from image_to_vec.model import load_encoder, FeatureTrunk, FeatureTail
+    from image_to_vec.backbone import create_backbone, preprocess
+    from image_to_vec.core import load_image
+    enc = load_encoder(tmp_path/'m'); import json
+    assert json.loads((tmp_path/'m'/'config.json').read_text())['training']['tune_last'] == 1
+    pre = create_backbone('tf_efficientnet_lite0').model.conv_head.weight
+    assert not np.allclose(enc.features.backbone.model.conv_head.weight.detach().numpy(), pre.detach().numpy())  # tuned
+    paths = [imgs/p for p in sub['path'].iloc[2:6]]
+    x = preprocess([load_image(p) for p in paths], enc.cfg)
+    import torch
+    with torch.no_grad(): ref = enc.embed_features(FeatureTail(enc.features, 1)(FeatureTrunk(enc.features, 1)(x))).numpy()
+    assert np.allclose(Embedder.from_model(tmp_path/'m')(paths), ref, atol=1e-4)   # the ONNX path runs the tuned weights
+    with pytest.raises(CliError, match='cached_features=True'):
+        i2v_train(str(tmp_path/'cat.parquet'), str(imgs), 'style', out=str(tmp_path/'x'), tune_last=1)
