@@ -123,6 +123,7 @@ def run_pipeline(out, # output folder (see the layout above)
                  feature_kind:str='pool', # frozen features: 'pool', or 'stats' (adds style statistics; with `cached_features`)
                  tta:bool=False, # average features with the mirror image's (with `cached_features`)
                  tune_last:int=0, # also tune the backbone's last N stages on cached activations (with `cached_features`)
+                 dropout:float=0.2, # dropout in the projection head
                  form:str='painting', # WGA forms to keep
                  rate:float=2.0, # scrape: requests per second
                  download_rate:float=4.0, # download: images per second (0: no limit)
@@ -167,12 +168,13 @@ def run_pipeline(out, # output folder (see the layout above)
     ts = _targets(coll, targets, log)
 
     from image_to_vec.train import train_encoder
-    opt = (feature_kind, tta) + ((tune_last,) if tune_last else ())  # keys of runs without these options stay as they were
+    opt = (feature_kind, tta) + ((tune_last,) if tune_last else ()) + ((f'dropout={dropout}',) if dropout != 0.2 else ())
+    # ^ keys of runs without these options stay as they were
     ktr = _key('train', kdata, ts, epochs, contrastive, cached_features, arch, str(weights), *(opt if opt != ('pool', False) else ()))
     st.run('train', ktr, lambda: (out/'model'/'config.json').is_file() and (out/'model'/'weights.safetensors').is_file(),
            lambda: train_encoder(out/'collection.parquet', root, ts, out=out/'model', epochs=epochs, contrastive=contrastive,
                                  cached_features=cached_features, arch=arch, weights=weights, feature_kind=feature_kind, tta=tta,
-                                 tune_last=tune_last))
+                                 tune_last=tune_last, dropout=dropout))
 
     from image_to_vec.embed import Embedder, embed_catalog
     kem = _key('embed', ktr); E = out/'embed'
@@ -233,6 +235,7 @@ def i2v_pipeline(out:str='data/wga', # output folder for every stage
                  feature_kind:str='pool', # with --cached-features: 'pool', or 'stats' (adds style statistics)
                  tta:bool=False, # with --cached-features: average features with the mirror image's
                  tune_last:int=0, # with --cached-features: also fine-tune the backbone's last N stages on cached activations
+                 dropout:float=0.2, # dropout in the projection head
                  form:str='painting', # WGA forms to keep (comma-separated, or 'all')
                  rate:float=2.0, # scraping: at most this many pages per second
                  download_rate:float=4.0, # downloading: at most this many images per second (0: no limit)
@@ -249,7 +252,7 @@ def i2v_pipeline(out:str='data/wga', # output folder for every stage
     fs = [f.strip() for f in force.split(',')] if force else []
     res = run_pipeline(out, base_url=base_url, limit=limit, catalog=catalog, images=images, targets=targets, epochs=epochs,
                        contrastive=contrastive, cached_features=cached_features, arch=arch, weights=weights,
-                       feature_kind=feature_kind, tta=tta, tune_last=tune_last, form=form,
+                       feature_kind=feature_kind, tta=tta, tune_last=tune_last, dropout=dropout, form=form,
                        rate=rate, download_rate=download_rate, workers=workers, k=k, query=query, force=fs)
     print(pipeline_summary(res))
     return 0

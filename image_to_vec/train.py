@@ -15,8 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 from fastai.vision.all import Learner, Metric, DataLoaders, DataLoader, params, Adam, ProgressCallback
 from fastcore.script import CliError
-from .model import (Encoder, EncoderLoss, IGNORE, create_encoder, save_encoder, ModelFormatError,
-                               FeatureTrunk, FeatureTail)
+from .model import Encoder, EncoderLoss, IGNORE, create_encoder, save_encoder, ModelFormatError, FeatureTrunk, FeatureTail
 from .data import catalog_targets, author_split, make_vocabs, encode_labels, encoder_dls
 from . import features as _features
 
@@ -177,7 +176,7 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
                   cached_features:bool=False, # freeze the backbone, train the head on cached features (fast on CPU)
                   arch:str='tf_efficientnet_lite0', weights:str=None, pretrained:bool=True,
                   feature_kind:str='pool', # 'pool' or 'stats' (style statistics, see `model.FeatureNet`)
-                  dim:int=256, hidden:int=1024, positives:str='style', ce:float=1., class_weighted:bool=False,
+                  dim:int=256, hidden:int=1024, dropout:float=0.2, positives:str='style', ce:float=1., class_weighted:bool=False,
                   lr:float=None, bs:int=None, valid_pct:float=0.2, seed:int=42, min_count:int=5,
                   img_size:int=None, # override the backbone's input size
                   progress:bool=True, # progress bars and the per-epoch table
@@ -195,7 +194,7 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
     if cached_features:
         tr, va = author_split(df, valid_pct, seed)
         vocabs = make_vocabs(df.iloc[tr], ts, min_count)
-        enc = create_encoder(vocabs, arch, pretrained, weights, feature_kind, dim, hidden, img_size=img_size, tta=tta)
+        enc = create_encoder(vocabs, arch, pretrained, weights, feature_kind, dim, hidden, dropout, img_size=img_size, tta=tta)
         paths = [Path(images_root)/p for p in df['path']]
         nets = [FeatureTrunk(enc.features, tune_last, mirror=m) for m in (False, True)] if tune_last else [enc.features]
         got = [_features.cached_features(paths, n, cache=feature_cache, progress=progress, names=list(df['path'])) for n in nets]
@@ -223,7 +222,7 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
         bb_cfg = create_encoder({}, arch, False, None, 'pool', img_size=img_size).cfg
         dls = encoder_dls(df, images_root, ts, valid_pct, seed, min_count, bs=bs or 32, cfg=bb_cfg)
         vocabs, (tr, va) = dls.vocabs, dls.splits
-        enc = create_encoder(vocabs, arch, pretrained, weights, feature_kind, dim, hidden, img_size=img_size)
+        enc = create_encoder(vocabs, arch, pretrained, weights, feature_kind, dim, hidden, dropout, img_size=img_size)
         learn = encoder_learner(dls, enc, contrastive=contrastive, positives=positives, ce=ce, class_weighted=class_weighted)
         _set_norm_from(enc, dls.train)
         with _quiet(learn, progress): learn.fine_tune(epochs or 5, lr or 2e-3)
@@ -248,6 +247,7 @@ def i2v_train(catalog:str=None, # catalog table (.parquet or .csv) with `path` +
               weights:str=None, # local backbone weights file
               feature_kind:str='pool', # 'pool' or 'stats' (adds style statistics; frozen backbone)
               dim:int=256, # embedding size
+              dropout:float=0.2, # dropout in the projection head
               bs:int=None, # batch size
               lr:float=None, # learning rate
               valid_pct:float=0.2, # author-grouped validation fraction
@@ -263,7 +263,7 @@ def i2v_train(catalog:str=None, # catalog table (.parquet or .csv) with `path` +
     if not Path(images).is_dir(): raise CliError(f"image folder not found: {images}")
     try:
         enc, learn, info = train_encoder(catalog, images, targets, out, epochs, contrastive, cached_features, arch, weights,
-                                         feature_kind=feature_kind, dim=dim, lr=lr, bs=bs, valid_pct=valid_pct, seed=seed,
+                                         feature_kind=feature_kind, dim=dim, dropout=dropout, lr=lr, bs=bs, valid_pct=valid_pct, seed=seed,
                                          min_count=min_count, tta=tta, tune_last=tune_last)
     except (ValueError, FileNotFoundError, ModelFormatError) as e: raise CliError(str(e)) from None
     print(f"saved {out}: " + ', '.join(f"{k} {v:.3f}" for k, v in info['metrics'].items()) + f" ({info['seconds']}s)")
