@@ -103,7 +103,7 @@ class FeatureTail(nn.Module):
     "The trainable last stages of `net`: `FeatureTrunk` output -> `net`'s features `[B, feat_dim]`."
     def __init__(self, net:FeatureNet, tune_last:int):
         super().__init__()
-        m = _efficientnet(net.backbone); cut = _cut(m, tune_last); tr = FeatureTrunk(net, tune_last)
+        tr = FeatureTrunk(net, tune_last); m, cut = net.backbone.model, tr.cut  # the trunk checks the backbone and `tune_last`
         self.kind,self.map_shape,self.n_stats,self.feat_dim = net.kind,tr.map_shape,tr.n_stats,net.feat_dim
         self.blocks = nn.ModuleList(m.blocks[cut:])  # the backbone's own modules: training them tunes `net`
         self.conv_head,self.bn2 = m.conv_head,m.bn2
