@@ -52,7 +52,7 @@ def main():
     if not SHARED.exists(): print(f"skipped: {SHARED} is absent"); return 0
     from image_to_vec.backbone import create_backbone
     from image_to_vec.model import FeatureNet, Encoder, EmbedHead, IGNORE
-    from image_to_vec.features import cached_features, read_catalog
+    from image_to_vec.features import cached_features, cached_views, read_catalog
     from image_to_vec.data import author_split, make_vocabs, encode_labels
     from image_to_vec.train import feature_learner, tail_learner, _quiet
     from image_to_vec.model import FeatureTrunk
@@ -139,11 +139,9 @@ def main():
         t = time.time(); torch.manual_seed(a.seed)
         bb = create_backbone('tf_efficientnet_lite0'); bb.cfg = {**bb.cfg, 'img_size': size}
         enc = Encoder(FeatureNet(bb, 'stats', tta=True), vocabs, dim=256, hidden=1024, dropout=.5)
-        acts = []
-        for m in (False, True):
-            A, ok, fails = cached_features(paths, FeatureTrunk(enc.features, a.tune_last, mirror=m), names=list(df['path']))
-            assert not fails and len(ok) == len(df), fails[:3]
-            acts.append(A)
+        acts, ok, fails = cached_views(paths, [FeatureTrunk(enc.features, a.tune_last, mirror=m) for m in (False, True)],
+                                       names=list(df['path']))
+        assert not fails and len(ok) == len(df), fails[:3]
         t_act = time.time() - t
         learn = tail_learner(enc, a.tune_last, [A[trn] for A in acts], Y[trn], acts[0][va], Y[va], contrastive=1., positives='style', bs=64)
         with warnings.catch_warnings(), _quiet(learn, False):

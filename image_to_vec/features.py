@@ -17,7 +17,7 @@ from .model import FeatureNet
 
 # %% auto #0
 __all__ = ['cache_dir', 'net_fingerprint', 'FeatureRunner', 'iter_batches', 'extract_features', 'image_key', 'cached_features',
-           'read_catalog']
+           'cached_views', 'read_catalog']
 
 # %% ../nbs/22_features.ipynb #f0ce8914
 def cache_dir(sub:str='')->Path:
@@ -150,10 +150,8 @@ def cached_features(paths:list, # image files
                    )->tuple:
     "Like `extract_features` for files, but reading/writing a disk cache: `(feats, ok indices, failures)`."
     if len(views := net.views()) > 1:  # flip TTA: cache each view on its own, average them
-        res = [cached_features(paths, v, cache, bs, engine, progress, names) for v in views]
-        (f0, ok0, fl0), (f1, ok1, _) = res
-        if not np.array_equal(ok0, ok1): raise RuntimeError("the plain and mirrored views disagree on which images load")
-        return (f0 + f1) / 2, ok0, fl0
+        fs, ok, fails = cached_views(paths, views, cache, bs, engine, progress, names)
+        return sum(fs) / len(fs), ok, fails
     d = Path(cache or cache_dir('features'))/net_fingerprint(net); d.mkdir(parents=True, exist_ok=True)
     store = _load_cache(d)
     keys = [image_key(p) if Path(p).is_file() else None for p in paths]
@@ -173,6 +171,16 @@ def cached_features(paths:list, # image files
     ok = np.array([i for i in range(len(paths)) if i not in bad], dtype=np.int64)
     feats = np.stack([store[keys[i]] for i in ok]) if len(ok) else np.zeros((0, net.feat_dim), net.cache_dtype)
     return feats.astype(net.cache_dtype, copy=False), ok, sorted(fails)
+
+def cached_views(paths:list, # image files
+                 nets:list, # single-view nets, e.g. an image's plain and mirrored view
+                 cache:str|Path=None, bs:int=64, engine:str='auto', progress:bool=True, names:list=None,
+                )->tuple:
+    "`cached_features` of each net: `([feats, ...], ok indices, failures)`; every view must load the same images."
+    res = [cached_features(paths, n, cache, bs, engine, progress, names) for n in nets]
+    if any(not np.array_equal(res[0][1], r[1]) for r in res[1:]):
+        raise RuntimeError("the views disagree on which images load")
+    return [r[0] for r in res], res[0][1], res[0][2]
 
 # %% ../nbs/22_features.ipynb #2a03ea4f
 def read_catalog(catalog, # DataFrame, or a .parquet / .csv file

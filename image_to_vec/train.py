@@ -197,9 +197,8 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
         enc = create_encoder(vocabs, arch, pretrained, weights, feature_kind, dim, hidden, dropout, img_size=img_size, tta=tta)
         paths = [Path(images_root)/p for p in df['path']]
         nets = [FeatureTrunk(enc.features, tune_last, mirror=m) for m in (False, True)] if tune_last else [enc.features]
-        got = [_features.cached_features(paths, n, cache=feature_cache, progress=progress, names=list(df['path'])) for n in nets]
-        f, ok, fails = got[0]
-        if any(not np.array_equal(ok, g[1]) for g in got[1:]): raise RuntimeError("the plain and mirrored views disagree on which images load")
+        fs, ok, fails = _features.cached_views(paths, nets, cache=feature_cache, progress=progress, names=list(df['path']))
+        f = fs[0]
         for i, e in fails[:10]: print(f"skipped unreadable image: {e}")
         if fails: print(f"skipped {len(fails)} unreadable image(s) of {len(df)}")
         pos = np.full(len(df), -1); pos[ok] = np.arange(len(ok))
@@ -207,13 +206,13 @@ def train_encoder(catalog, # DataFrame or .parquet/.csv with `path` + label colu
         y = encode_labels(df, vocabs)
         lr = lr or 3e-3
         if tune_last:
-            learn = tail_learner(enc, tune_last, [g[0][pos[tr]] for g in got], y[tr], f[pos[va]], y[va], contrastive, positives,
+            learn = tail_learner(enc, tune_last, [v[pos[tr]] for v in fs], y[tr], f[pos[va]], y[va], contrastive, positives,
                                  ce, class_weighted, bs=bs or 64)
             lrs = slice(lr / 10, lr)  # the tuned stages learn at a tenth of the head's rate
         else:
             learn = feature_learner(enc, f[pos[tr]], y[tr], f[pos[va]], y[va], contrastive, positives, ce, class_weighted, bs=bs or 256)
             lrs = lr
-        del got, f
+        del fs, f
         with warnings.catch_warnings(), _quiet(learn, progress):
             warnings.simplefilter('ignore')
             learn.fit_one_cycle(epochs or (12 if tune_last else 30), lrs)
